@@ -1,0 +1,1 @@
+"""An event-sourced system whose services run in one process or in many."""

@@ -1,0 +1,1 @@
+"""Aggregates and their domain events: pure Python, no I/O, no runners."""

@@ -1,0 +1,1 @@
+"""Applications: commands, queries and policies. They never call each other."""

@@ -91,9 +91,12 @@ def problems(answers: dict[str, Any]) -> list[str]:
 
 def main() -> int:
     found = problems(ANSWERS)
-    for line in found:
-        print(f"error: {line}", file=sys.stderr)
-    return 1 if found else 0
+    if found:
+        # The first problem only: later ones are often derived from it (a bad
+        # slug makes a bad package name), and one line is easier to act on.
+        print(f"error: {found[0]}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

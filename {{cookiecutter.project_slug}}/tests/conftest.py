@@ -7,6 +7,8 @@ except under CI (CI=true), where a missing PostgreSQL is a failure.
 """
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ from {{ cookiecutter.package_name }}.runtime import Database, parse_database_url
 
 POSTGRES_VARIABLE = "TEST_POSTGRES_URL"
 TESTS = Path(__file__).parent
+PACKAGE = "{{ cookiecutter.package_name }}"
 
 
 @pytest.fixture
@@ -82,3 +85,44 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"gave up after {timeout}s waiting for {predicate.__name__}")
         time.sleep(0.05)
+
+
+def run_script(*args: str, database: Database) -> subprocess.Popen[str]:
+    """Start the run script as a user would, in a process of its own."""
+    env = {**os.environ, "DATABASE_URL": database.url}
+    return subprocess.Popen(
+        [sys.executable, "-m", PACKAGE, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(
+    process: subprocess.Popen[str], timeout: float = 120
+) -> tuple[int, str, str]:
+    """Wait for a process; its exit code, output and errors."""
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def children_of(pid: int) -> set[int]:
+    """The ids of a process's child processes, read from /proc."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -37,12 +37,6 @@ def test_demo_completes_every_saga_and_a_second_run_adds_orders(tmp_path: Path) 
     assert status.stdout.splitlines()[1].split()[:3] == ["Orders", "Inventory", "29"]
 
 
-def test_demo_uses_a_sqlite_file_inside_the_project_by_default(tmp_path: Path) -> None:
-    result = run_script("demo", "--orders", "2", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "var" / f"{PACKAGE}.sqlite3").is_file()
-
-
 def test_place_order_alone_prints_an_id_that_show_order_finds(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/one.sqlite3"
     placed = run_script(

@@ -1,20 +1,31 @@
-"""The whole system, end to end, under every runner on every database."""
+"""The whole order saga, end to end: under every runner on every database,
+from other processes, and exactly once while workers are killed."""
 
+import json
+import os
+import random
+import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import Notification
 
 from {{ cookiecutter.package_name }}.runtime import Database, make_runner
 from {{ cookiecutter.package_name }}.runtime.applications import open_for_commands
+from {{ cookiecutter.package_name }}.runtime.multiprocess import MultiProcessRunner
 from {{ cookiecutter.package_name }}.runtime.runners import SystemRunner
+from {{ cookiecutter.package_name }}.runtime.status import system_status
 from {{ cookiecutter.package_name }}.services.inventory import Inventory
 from {{ cookiecutter.package_name }}.services.orders import OrderDetails, Orders
+from {{ cookiecutter.package_name }}.services.payments import Payments
 from {{ cookiecutter.package_name }}.system import system
 
-from .conftest import wait_until
+from .conftest import finish, is_alive, run_script, wait_until
 
 # Every way the system can be deployed: the in-memory store lives in one process.
 DEPLOYMENTS = [
@@ -103,3 +114,108 @@ def test_orders_placed_elsewhere_are_processed(shared_runner: SystemRunner) -> N
     finally:
         stop.set()
         serving.join()
+
+
+def test_every_saga_completes_exactly_once_while_workers_are_killed(
+    shared_database: Database,
+) -> None:
+    runner = MultiProcessRunner(
+        system, shared_database, poll_interval=0.2, restart=True
+    )
+    runner.start()
+    orders = runner.get(Orders)
+    placed: list[UUID] = []
+    killed: list[str] = []
+
+    def kill_workers() -> None:
+        chooser = random.Random(7)
+        for _ in range(4):
+            time.sleep(0.7)
+            name = chooser.choice(list(runner.workers))
+            pid = runner.workers[name].pid
+            if pid and is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(name)
+
+    killer = threading.Thread(target=kill_workers)
+    killer.start()
+    try:
+        for index in range(60):
+            item = "unobtainium" if index % 5 == 4 else "widget"
+            price = Decimal("5000") if index % 7 == 6 else Decimal("1")
+            placed.append(orders.place_order(item, 1, price))
+            time.sleep(0.03)
+        killer.join()
+        assert len(killed) >= 3
+        wait_until(
+            lambda: all(orders.get_order(i).is_final for i in placed), timeout=180
+        )
+        assert sum(worker.restarts for worker in runner.workers.values()) == len(killed)
+    finally:
+        killer.join()
+        runner.stop()
+
+    # Read the verdict from the database: one reservation and at most one payment
+    # per order, every order's events exactly as its outcome implies.
+    with (
+        open_for_commands(system, Orders, shared_database) as orders_app,
+        open_for_commands(system, Inventory, shared_database) as inventory,
+        open_for_commands(system, Payments, shared_database) as payments,
+    ):
+        statuses = Counter(orders_app.get_order(i).status for i in placed)
+        assert statuses == {"paid": 41, "rejected": 12, "cancelled": 7}
+        expected_events = {"paid": 3, "rejected": 2, "cancelled": 3}
+        order_events = Counter(n.originator_id for n in all_notifications(orders_app))
+        for order_id in placed:
+            status = orders_app.get_order(order_id).status
+            assert order_events[order_id] == expected_events[status]
+        reservation_requests = topics_count(inventory, "Reservation.Requested")
+        payment_requests = topics_count(payments, "Payment.Requested")
+        assert reservation_requests == len(placed)
+        assert payment_requests == statuses["paid"] + statuses["cancelled"]
+        taken = Inventory.opening_stock["widget"] - inventory.stock_on_hand("widget")
+        assert taken == statuses["paid"]
+    assert all(row.lag == 0 for row in system_status(system, shared_database))
+
+
+def all_notifications(app: Orders | Inventory | Payments) -> Sequence[Notification]:
+    return app.recorder.select_notifications(start=None, limit=1_000_000)
+
+
+def topics_count(app: Inventory | Payments, suffix: str) -> int:
+    return sum(1 for n in all_notifications(app) if n.topic.endswith(suffix))
+
+
+@pytest.mark.parametrize("runner_name", ["single", "multiprocess"])
+def test_an_order_placed_from_another_shell_is_processed_by_a_running_system(
+    runner_name: str, shared_database: Database
+) -> None:
+    running = run_script(
+        "run",
+        "--runner",
+        runner_name,
+        "--poll-interval",
+        "0.2",
+        database=shared_database,
+    )
+    try:
+        code, out, err = finish(run_script("place-order", database=shared_database))
+        assert code == 0, err
+        order_id = out.strip()
+
+        def order_is_paid() -> bool:
+            shown = finish(run_script("show-order", order_id, database=shared_database))
+            return "status: paid" in shown[1]
+
+        wait_until(order_is_paid)
+        code, out, err = finish(
+            run_script("status", "--json", database=shared_database)
+        )
+        assert code == 0, err
+        rows = json.loads(out)
+        assert {(r["leader"], r["follower"]) for r in rows} == set(system.edges)
+        assert all(r["lag"] == 0 and r["leader_position"] > 0 for r in rows)
+    finally:
+        running.send_signal(signal.SIGINT)
+        code, _, err = finish(running, timeout=30)
+    assert code == 0, err

@@ -2,7 +2,7 @@
 
 Every command takes ``--database`` and ``--runner``; settings come from the
 command line, else from the environment (``DATABASE_URL``, ``SYSTEM_RUNNER``),
-else from ``DEFAULTS`` below.
+else from ``settings.py``.
 """
 
 import argparse
@@ -14,28 +14,26 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from .bench import add_bench_arguments, run_bench
 from .runtime import ConfigurationError, make_runner
 from .runtime.applications import open_for_commands
 from .runtime.commands import (
     EXIT_FAILED,
     EXIT_OK,
-    Defaults,
     add_system_commands,
     chosen_database,
     chosen_runner,
+    format_table,
     new_parser,
     run_command,
     say,
     seconds,
+    wait_with_progress,
 )
 from .runtime.runners import SystemRunner
 from .services.orders import OrderDetails, Orders
+from .settings import DEFAULTS
 from .system import system
-
-DEFAULTS = Defaults(
-    database_url=f"sqlite:///var/{__package__}.sqlite3",
-    runner="single",
-)
 
 
 def positive_int(text: str) -> int:
@@ -81,8 +79,8 @@ def demo_order(index: int) -> tuple[str, int, Decimal]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    database = chosen_database(args, DEFAULTS)
     runner_name = chosen_runner(args, DEFAULTS)
+    database = chosen_database(args, DEFAULTS)
     started = time.monotonic()
     runner = make_runner(
         runner_name, system, database, poll_interval=args.poll_interval
@@ -122,21 +120,18 @@ def wait_for_sagas(
     runner: SystemRunner, orders: Orders, order_ids: list[UUID], timeout: float
 ) -> list[OrderDetails]:
     """Poll until every order is final (or time is up), showing progress."""
-    deadline = time.monotonic() + timeout
     details = {order_id: orders.get_order(order_id) for order_id in order_ids}
-    last_report = ""
-    while True:
-        pending = [i for i, d in details.items() if not d.is_final]
-        report = f"demo: {len(details) - len(pending)}/{len(details)} sagas finished"
-        if report != last_report:
-            say(report)
-            last_report = report
-        if not pending or time.monotonic() > deadline:
-            return [details[order_id] for order_id in order_ids]
-        runner.check()  # a worker that failed would leave sagas unfinished
-        time.sleep(0.05)
-        for order_id in pending:
-            details[order_id] = orders.get_order(order_id)
+
+    def count_final() -> int:
+        for order_id, known in details.items():
+            if not known.is_final:
+                details[order_id] = orders.get_order(order_id)
+        return sum(d.is_final for d in details.values())
+
+    wait_with_progress(
+        runner.check, count_final, len(order_ids), what="sagas", timeout=timeout
+    )
+    return [details[order_id] for order_id in order_ids]
 
 
 def format_orders(rows: Sequence[OrderDetails]) -> str:
@@ -153,23 +148,21 @@ def format_orders(rows: Sequence[OrderDetails]) -> str:
         "payment",
         "note",
     )
-    table = [header] + [
-        (
-            short(d.id),
-            d.item,
-            str(d.quantity),
-            str(d.amount),
-            d.status,
-            short(d.reservation_id),
-            short(d.payment_id),
-            d.reason,
-        )
-        for d in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in table
+    return format_table(
+        header,
+        [
+            (
+                short(d.id),
+                d.item,
+                d.quantity,
+                d.amount,
+                d.status,
+                short(d.reservation_id),
+                short(d.payment_id),
+                d.reason,
+            )
+            for d in rows
+        ],
     )
 
 
@@ -223,6 +216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = commands.add_parser("show-order", parents=[common], help="show one order")
     show.add_argument("order_id", metavar="ORDER_ID")
     handlers["show-order"] = show_order
+
+    bench = commands.add_parser(
+        "bench", help="measure sagas per second and latency under each runner"
+    )
+    add_bench_arguments(bench)
+    handlers["bench"] = run_bench
 
     return run_command(parser, handlers, argv)
 

@@ -11,7 +11,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -24,10 +25,11 @@ from .config import (
     Database,
     parse_database_url,
 )
+from .diagram import mermaid_flowchart
 from .multiprocess import WorkerFailed
 from .processing import EventProcessingFailed
 from .runners import RUNNER_NAMES, check_runner_name, make_runner
-from .status import format_status, system_status
+from .status import system_status
 from .worker import run_worker, stop_on_signals
 
 EXIT_OK = 0
@@ -68,6 +70,45 @@ def seconds(text: str) -> float:
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Iterable[object]]) -> str:
+    """Rows as aligned columns a person can read."""
+    table = [list(header)] + [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    )
+
+
+def wait_with_progress(
+    check_runner: Callable[[], None],
+    count_done: Callable[[], int],
+    total: int,
+    *,
+    what: str,
+    timeout: float,
+) -> bool:
+    """Poll until ``count_done()`` reaches ``total``, saying how far it has got.
+
+    Whether it got there within ``timeout`` seconds. ``check_runner`` raises if
+    the runner failed, since a failed worker would leave the rest undone.
+    """
+    deadline = time.monotonic() + timeout
+    last_report = ""
+    while True:
+        done = count_done()
+        report = f"{done}/{total} {what} finished"
+        if report != last_report:
+            say(report)
+            last_report = report
+        if done >= total:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        check_runner()
+        time.sleep(0.05)
 
 
 def new_parser(
@@ -125,7 +166,7 @@ def add_system_commands(
     system: System,
     defaults: Defaults,
 ) -> dict[str, Handler]:
-    """Add ``run``, ``worker`` and ``status``; return their handlers by name."""
+    """Add ``run``, ``worker``, ``status`` and ``diagram``; return their handlers."""
     run = commands.add_parser(
         "run", parents=[common], help="run the system until stopped"
     )
@@ -152,9 +193,14 @@ def add_system_commands(
     )
     status.add_argument("--json", action="store_true", help="print JSON rows")
 
+    # No database options: the picture comes from the code, not from a database.
+    commands.add_parser(
+        "diagram", help="print the system as a Mermaid flowchart (who follows whom)"
+    )
+
     def run_system(args: argparse.Namespace) -> int:
-        database = chosen_database(args, defaults)
         runner_name = chosen_runner(args, defaults)
+        database = chosen_database(args, defaults)
         stop = stop_on_signals()
         runner = make_runner(
             runner_name,
@@ -190,10 +236,26 @@ def add_system_commands(
         if args.json:
             print(json.dumps([row.as_dict() for row in rows], indent=2))
         else:
-            print(format_status(rows))
+            header = (
+                "leader",
+                "follower",
+                "leader position",
+                "follower position",
+                "lag",
+            )
+            print(format_table(header, [row.as_dict().values() for row in rows]))
         return EXIT_OK
 
-    return {"run": run_system, "worker": run_one_worker, "status": show_status}
+    def print_diagram(args: argparse.Namespace) -> int:
+        print(mermaid_flowchart(system))
+        return EXIT_OK
+
+    return {
+        "run": run_system,
+        "worker": run_one_worker,
+        "status": show_status,
+        "diagram": print_diagram,
+    }
 
 
 def run_command(

@@ -68,24 +68,3 @@ def _count_after(recorder: Any, position: int, topics: Any) -> int:
         if len(notifications) < page:
             return count
         position = notifications[-1].id
-
-
-def format_status(rows: list[EdgeStatus]) -> str:
-    """The rows as a table a person can read."""
-    header = ("leader", "follower", "leader position", "follower position", "lag")
-    table = [header] + [
-        (
-            r.leader,
-            r.follower,
-            str(r.leader_position),
-            str(r.follower_position),
-            str(r.lag),
-        )
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in table
-    ]
-    return "\n".join(line.rstrip() for line in lines)

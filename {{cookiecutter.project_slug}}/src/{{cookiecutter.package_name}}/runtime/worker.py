@@ -36,7 +36,7 @@ from .config import (
     parse_database_url,
 )
 from .coordination import holding_locks, open_doorbell, parent_is_gone
-from .processing import EventProcessingFailed, process_with_retries
+from .processing import EdgeProcessor, EventProcessingFailed, process_with_retries
 
 EXIT_CONFIGURATION = 2
 EXIT_PROCESSING_FAILED = 3
@@ -87,7 +87,7 @@ def run_worker(
         # Started alone (on a host of its own) it may be first: make sure the
         # tables exist. Under the schema lock, and a no-op when they do.
         create_tables(system, database)
-        followers: list[tuple[Follower[Any], str]] = []
+        edges: list[EdgeProcessor] = []
         channels: list[str] = []
         leaders: set[str] = set()
         opened: list[Application[Any]] = []
@@ -98,7 +98,7 @@ def run_worker(
                 leader = open_application(system, leader_name, database)
                 opened.append(leader)
                 follower.follow(leader_name, leader.notification_log)
-                followers.append((follower, leader_name))
+                edges.append(EdgeProcessor(follower, leader_name, leader.recorder))
                 leaders.add(leader_name)
                 channels.append(str(getattr(leader.recorder, "channel_name", "")))
         try:
@@ -106,10 +106,9 @@ def run_worker(
             with open_doorbell(database, channels) as doorbell:
                 say(f"{label}: following {', '.join(sorted(leaders))}")
                 while not stopping():
-                    for follower, leader_name in followers:
+                    for edge in edges:
                         process_with_retries(
-                            follower,
-                            leader_name,
+                            edge.process_new_events,
                             should_stop=stopping,
                             on_retry=on_retry,
                         )

@@ -42,6 +42,9 @@ def choose_example(project: Path, example: str, package: str) -> None:
     if example == "minimal":
         for path in ORDER_SAGA_ONLY:
             (project / path.format(package=package)).unlink(missing_ok=True)
+        docs = project / "docs"
+        if docs.is_dir() and not any(docs.iterdir()):
+            docs.rmdir()
         minimal = examples / "minimal"
         for source in sorted(p for p in minimal.rglob("*") if p.is_file()):
             target = project / source.relative_to(minimal)

@@ -6,12 +6,16 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-UNRENDERED = re.compile(r"\{\{|\{%|\{#")
+# Jinja left behind; GitHub Actions' own ${{ ... }} expressions are meant to stay.
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 EXPECTED_FILES = [
     ".cookiecutter.json",
     ".gitattributes",
     ".gitignore",
+    "LICENSE",
+    ".github/workflows/tests.yml",
     "README.md",
+    "docs/tutorial.md",
     "pyproject.toml",
     "src/order_saga/__init__.py",
     "src/order_saga/__main__.py",
@@ -26,10 +30,12 @@ EXPECTED_FILES = [
     "src/order_saga/runtime/multiprocess.py",
     "src/order_saga/runtime/single.py",
     "src/order_saga/runtime/worker.py",
+    "src/order_saga/runtime/diagram.py",
+    "src/order_saga/settings.py",
     "tests/test_domain.py",
     "tests/test_services.py",
     "tests/test_system.py",
-    "tests/test_multiprocess.py",
+    "tests/test_runtime.py",
 ]
 
 

@@ -6,9 +6,13 @@ database created through it, dropped afterwards. Without it they are skipped,
 except under CI (CI=true), where a missing PostgreSQL is a failure.
 """
 
+import contextlib
 import os
+import random
+import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +22,7 @@ import psycopg
 import pytest
 
 from {{ cookiecutter.package_name }}.runtime import Database, parse_database_url
+from {{ cookiecutter.package_name }}.runtime.multiprocess import MultiProcessRunner
 
 POSTGRES_VARIABLE = "TEST_POSTGRES_URL"
 TESTS = Path(__file__).parent
@@ -126,3 +131,56 @@ def is_alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def run_to_end(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the run script to its end, as a user would, and capture what it said."""
+    return subprocess.run(
+        [sys.executable, "-m", PACKAGE, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def running_system(runner_name: str, database: Database) -> Iterator[None]:
+    """``run`` in a process of its own, stopped with Ctrl-C (SIGINT) afterwards,
+    which it must survive cleanly."""
+    running = run_script(
+        "run", "--runner", runner_name, "--poll-interval", "0.2", database=database
+    )
+    try:
+        yield
+    finally:
+        running.send_signal(signal.SIGINT)
+        code, _, err = finish(running, timeout=30)
+    assert code == 0, err
+
+
+@contextlib.contextmanager
+def killing_workers(
+    runner: MultiProcessRunner, *, times: int, every: float, seed: int
+) -> Iterator[list[str]]:
+    """SIGKILL a randomly chosen worker ``times`` times, ``every`` seconds, while
+    the body runs; yields the names of the workers killed so far."""
+    killed: list[str] = []
+
+    def kill() -> None:
+        chooser = random.Random(seed)
+        for _ in range(times):
+            time.sleep(every)
+            name = chooser.choice(list(runner.workers))
+            pid = runner.workers[name].pid
+            if pid and is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(name)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        killer.join()

@@ -1,36 +1,24 @@
 """The run script, as a user runs it: a real process, a real SQLite file."""
 
-import subprocess
-import sys
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
-PACKAGE = "{{ cookiecutter.package_name }}"
+from .conftest import run_to_end
+
 COMMANDS = ["demo", "run", "place-order", "show-order", "worker", "status"]
-
-
-def run_script(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", PACKAGE, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def test_demo_completes_every_saga_and_a_second_run_adds_orders(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/demo.sqlite3"
-    first = run_script("demo", "--database", url, "--orders", "7")
+    first = run_to_end("demo", "--database", url, "--orders", "7")
     assert first.returncode == 0, first.stderr
     assert "7 sagas (1 cancelled, 5 paid, 1 rejected)" in first.stdout
-    second = run_script("demo", "--database", url, "--orders", "3")
+    second = run_to_end("demo", "--database", url, "--orders", "3")
     assert second.returncode == 0, second.stderr
     assert "3 sagas (3 paid)" in second.stdout
-    status = run_script("status", "--database", url)
+    status = run_to_end("status", "--database", url)
     # Orders' notification log: placed, reserved and paid or cancelled (3 events),
     # or placed and rejected (2): 6 x 3 + 1 x 2 in the first run, 3 x 3 in the second.
     assert status.returncode == 0, status.stderr
@@ -39,12 +27,12 @@ def test_demo_completes_every_saga_and_a_second_run_adds_orders(tmp_path: Path) 
 
 def test_place_order_alone_prints_an_id_that_show_order_finds(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/one.sqlite3"
-    placed = run_script(
+    placed = run_to_end(
         "place-order", "--database", url, "--item", "gizmo", "--amount", "7.25"
     )
     assert placed.returncode == 0, placed.stderr
     order_id = UUID(placed.stdout.strip())
-    shown = run_script("show-order", str(order_id), "--database", url)
+    shown = run_to_end("show-order", str(order_id), "--database", url)
     assert shown.returncode == 0, shown.stderr
     assert "item: gizmo" in shown.stdout
     assert "amount: 7.25" in shown.stdout
@@ -74,7 +62,7 @@ def test_bad_input_gets_one_line_and_exit_code_2(
     args: list[str], message: str, tmp_path: Path
 ) -> None:
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
-    result = run_script(*args, cwd=tmp_path)
+    result = run_to_end(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -83,14 +71,14 @@ def test_bad_input_gets_one_line_and_exit_code_2(
 
 def test_show_order_says_when_there_is_no_such_order(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/none.sqlite3"
-    result = run_script("show-order", str(UUID(int=1)), "--database", url)
+    result = run_to_end("show-order", str(UUID(int=1)), "--database", url)
     assert result.returncode == 1
     assert "no order" in result.stderr
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    result = run_script(command, "--help")
+    result = run_to_end(command, "--help")
     assert result.returncode == 0
     assert "--database" in result.stdout
     assert "--runner" in result.stdout

@@ -2,10 +2,6 @@
 databases; exactly-once under SIGKILL; clear failures; one instance per
 follower; clean stops and no orphans. Nothing here depends on the example."""
 
-import os
-import random
-import signal
-import threading
 import time
 from collections.abc import Iterator
 
@@ -21,7 +17,14 @@ from {{ cookiecutter.package_name }}.runtime.multiprocess import (
 from {{ cookiecutter.package_name }}.runtime.status import system_status
 from {{ cookiecutter.package_name }}.system import system
 
-from .conftest import children_of, finish, is_alive, run_script, wait_until
+from .conftest import (
+    children_of,
+    finish,
+    is_alive,
+    killing_workers,
+    run_script,
+    wait_until,
+)
 from .topologies import (
     POISON_VARIABLE,
     Copier,
@@ -90,26 +93,10 @@ def test_a_chain_processes_each_event_once_while_workers_are_killed(
 ) -> None:
     runner = started(start_runner, chain, shared_database, restart=True)
     notebook = runner.get(Notebook)
-    killed: list[str] = []
-
-    def kill_workers() -> None:
-        chooser = random.Random(11)
-        for _ in range(3):
-            time.sleep(0.8)
-            name = chooser.choice(list(runner.workers))
-            pid = runner.workers[name].pid
-            if pid and is_alive(pid):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(name)
-
-    killer = threading.Thread(target=kill_workers)
-    killer.start()
-    try:
+    with killing_workers(runner, times=3, every=0.8, seed=11) as killed:
         for index in range(80):
             notebook.write(f"note {index}")
             time.sleep(0.02)
-    finally:
-        killer.join()
     second = runner.get(SecondCopier)
     wait_until(lambda: second.copies_made() == 80, timeout=180)
     runner.stop()
@@ -180,9 +167,13 @@ def test_sigterm_stops_the_supervisor_and_its_workers_promptly(
 ) -> None:
     supervisor = run_script("run", "--runner", "multiprocess", database=shared_database)
     expected = len(system.followers)
-    wait_until(lambda: len(children_of(supervisor.pid)) == expected)
+    assert supervisor.stderr is not None
+    said = ""
+    while "running with runner multiprocess" not in said:  # start() waits for workers
+        said = supervisor.stderr.readline()
+        assert said, "the supervisor ended before it was running"
     workers = children_of(supervisor.pid)
-    time.sleep(1.0)  # let them settle into waiting for events
+    assert len(workers) == expected
     supervisor.terminate()
     code, _, err = finish(supervisor, timeout=15)
     assert code == 0, err

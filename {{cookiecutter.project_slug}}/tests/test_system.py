@@ -2,9 +2,6 @@
 from other processes, and exactly once while workers are killed."""
 
 import json
-import os
-import random
-import signal
 import threading
 import time
 from collections import Counter
@@ -25,7 +22,13 @@ from {{ cookiecutter.package_name }}.services.orders import OrderDetails, Orders
 from {{ cookiecutter.package_name }}.services.payments import Payments
 from {{ cookiecutter.package_name }}.system import system
 
-from .conftest import finish, is_alive, run_script, wait_until
+from .conftest import (
+    finish,
+    killing_workers,
+    run_script,
+    running_system,
+    wait_until,
+)
 
 # Every way the system can be deployed: the in-memory store lives in one process.
 DEPLOYMENTS = [
@@ -125,34 +128,30 @@ def test_every_saga_completes_exactly_once_while_workers_are_killed(
     runner.start()
     orders = runner.get(Orders)
     placed: list[UUID] = []
-    killed: list[str] = []
-
-    def kill_workers() -> None:
-        chooser = random.Random(7)
-        for _ in range(4):
-            time.sleep(0.7)
-            name = chooser.choice(list(runner.workers))
-            pid = runner.workers[name].pid
-            if pid and is_alive(pid):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(name)
-
-    killer = threading.Thread(target=kill_workers)
-    killer.start()
     try:
-        for index in range(60):
-            item = "unobtainium" if index % 5 == 4 else "widget"
-            price = Decimal("5000") if index % 7 == 6 else Decimal("1")
-            placed.append(orders.place_order(item, 1, price))
-            time.sleep(0.03)
-        killer.join()
+        with killing_workers(runner, times=4, every=0.7, seed=7) as killed:
+            for index in range(60):
+                item = "unobtainium" if index % 5 == 4 else "widget"
+                price = Decimal("5000") if index % 7 == 6 else Decimal("1")
+                placed.append(orders.place_order(item, 1, price))
+                time.sleep(0.03)
         assert len(killed) >= 3
         wait_until(
             lambda: all(orders.get_order(i).is_final for i in placed), timeout=180
         )
+        # A cancelled order is final before Inventory puts its stock back (a
+        # restarted worker may still be on its way): let every follower catch up.
+        wait_until(
+            lambda: all(row.lag == 0 for row in system_status(system, shared_database)),
+            timeout=180,
+        )
         assert sum(worker.restarts for worker in runner.workers.values()) == len(killed)
+        # An order is final before Inventory has put back a cancelled order's
+        # stock: wait until every follower has processed everything.
+        wait_until(
+            lambda: all(r.lag == 0 for r in system_status(system, shared_database))
+        )
     finally:
-        killer.join()
         runner.stop()
 
     # Read the verdict from the database: one reservation and at most one payment
@@ -190,15 +189,7 @@ def topics_count(app: Inventory | Payments, suffix: str) -> int:
 def test_an_order_placed_from_another_shell_is_processed_by_a_running_system(
     runner_name: str, shared_database: Database
 ) -> None:
-    running = run_script(
-        "run",
-        "--runner",
-        runner_name,
-        "--poll-interval",
-        "0.2",
-        database=shared_database,
-    )
-    try:
+    with running_system(runner_name, shared_database):
         code, out, err = finish(run_script("place-order", database=shared_database))
         assert code == 0, err
         order_id = out.strip()
@@ -215,7 +206,3 @@ def test_an_order_placed_from_another_shell_is_processed_by_a_running_system(
         rows = json.loads(out)
         assert {(r["leader"], r["follower"]) for r in rows} == set(system.edges)
         assert all(r["lag"] == 0 and r["leader_position"] > 0 for r in rows)
-    finally:
-        running.send_signal(signal.SIGINT)
-        code, _, err = finish(running, timeout=30)
-    assert code == 0, err

@@ -25,6 +25,7 @@ from .runtime.commands import (
     chosen_runner,
     format_table,
     new_parser,
+    positive_int,
     run_command,
     say,
     seconds,
@@ -34,18 +35,6 @@ from .runtime.runners import SystemRunner
 from .services.orders import OrderDetails, Orders
 from .settings import DEFAULTS
 from .system import system
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        msg = f"{text!r} is not a whole number"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 1:
-        msg = f"{text!r} must be at least 1"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def amount(text: str) -> Decimal:

@@ -1,25 +1,13 @@
 """The run script, as a user runs it: a real process, a real SQLite file."""
 
-import subprocess
-import sys
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
-PACKAGE = "{{ cookiecutter.package_name }}"
+from .conftest import run_to_end
+
 COMMANDS = ["demo", "run", "add-task", "show-task", "worker", "status"]
-
-
-def run_script(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", PACKAGE, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("runner_name", ["single", "multiprocess"])
@@ -28,19 +16,19 @@ def test_demo_triages_every_task_and_a_second_run_adds_more(
 ) -> None:
     url = f"sqlite:///{tmp_path}/demo.sqlite3"
     for _ in range(2):
-        result = run_script("demo", "--database", url, "--runner", runner_name)
+        result = run_to_end("demo", "--database", url, "--runner", runner_name)
         assert result.returncode == 0, result.stderr
         assert "6 tasks triaged" in result.stdout
         assert result.stdout.count("urgent") == 2
-    status = run_script("status", "--database", url)
+    status = run_to_end("status", "--database", url)
     assert status.stdout.splitlines()[1].split()[:3] == ["Tasks", "Tasks", "24"]
 
 
 def test_add_task_prints_an_id_that_show_task_finds(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/one.sqlite3"
-    added = run_script("add-task", "feed the cat", "--database", url)
+    added = run_to_end("add-task", "feed the cat", "--database", url)
     assert added.returncode == 0, added.stderr
-    shown = run_script("show-task", str(UUID(added.stdout.strip())), "--database", url)
+    shown = run_to_end("show-task", str(UUID(added.stdout.strip())), "--database", url)
     assert "title: feed the cat" in shown.stdout
     assert "status: new" in shown.stdout  # nothing runs the system yet
 
@@ -65,7 +53,7 @@ def test_bad_input_gets_one_line_and_exit_code_2(
     args: list[str], message: str, tmp_path: Path
 ) -> None:
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
-    result = run_script(*args, cwd=tmp_path)
+    result = run_to_end(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -74,6 +62,6 @@ def test_bad_input_gets_one_line_and_exit_code_2(
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    result = run_script(command, "--help")
+    result = run_to_end(command, "--help")
     assert result.returncode == 0
     assert "--database" in result.stdout

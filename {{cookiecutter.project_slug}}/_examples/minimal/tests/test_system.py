@@ -2,7 +2,6 @@
 from other processes."""
 
 import json
-import signal
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,7 @@ from {{ cookiecutter.package_name }}.runtime.runners import SystemRunner
 from {{ cookiecutter.package_name }}.services.tasks import Tasks
 from {{ cookiecutter.package_name }}.system import system
 
-from .conftest import finish, run_script, wait_until
+from .conftest import finish, run_script, running_system, wait_until
 
 # Every way the system can be deployed: the in-memory store lives in one process.
 DEPLOYMENTS = [
@@ -54,15 +53,7 @@ def test_every_added_task_is_triaged(runner: SystemRunner) -> None:
 def test_a_task_added_from_another_shell_is_triaged_by_a_running_system(
     runner_name: str, shared_database: Database
 ) -> None:
-    running = run_script(
-        "run",
-        "--runner",
-        runner_name,
-        "--poll-interval",
-        "0.2",
-        database=shared_database,
-    )
-    try:
+    with running_system(runner_name, shared_database):
         code, out, err = finish(
             run_script("add-task", "call mum!", database=shared_database)
         )
@@ -79,7 +70,3 @@ def test_a_task_added_from_another_shell_is_triaged_by_a_running_system(
         )
         assert code == 0, err
         assert [row["lag"] for row in json.loads(out)] == [0]
-    finally:
-        running.send_signal(signal.SIGINT)
-        code, _, err = finish(running, timeout=30)
-    assert code == 0, err

@@ -56,6 +56,19 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"{text!r} is not a whole number"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value < 1:
+        msg = f"{text!r} must be at least 1"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def seconds(text: str) -> float:
     try:
         value = float(text)

@@ -23,6 +23,7 @@ from eventsourcing.system import Runner, System
 from .applications import create_tables, open_application
 from .config import DATABASE_URL_VARIABLE, ConfigurationError, Database
 from .processing import Backoff
+from .worker import READY_MARK
 
 TApplication = TypeVar("TApplication", bound=Application[Any])
 
@@ -42,6 +43,7 @@ class WorkerProcess:
         self.last_line = ""
         self.started_at = 0.0
         self.restarts = 0
+        self.ready = threading.Event()
         self._relay: threading.Thread | None = None
 
     def start(self, *, lock_wait: float = 0.0) -> None:
@@ -59,12 +61,15 @@ class WorkerProcess:
             process_group=0,
         )
         self.started_at = time.monotonic()
+        self.ready = threading.Event()
         self._relay = threading.Thread(
-            target=self._relay_output, args=(self.process.stderr,), daemon=True
+            target=self._relay_output,
+            args=(self.process.stderr, self.ready),
+            daemon=True,
         )
         self._relay.start()
 
-    def _relay_output(self, stream: IO[str] | None) -> None:
+    def _relay_output(self, stream: IO[str] | None, ready: threading.Event) -> None:
         if stream is None:
             return
         for line in stream:
@@ -72,6 +77,8 @@ class WorkerProcess:
             sys.stderr.flush()
             if line.strip():
                 self.last_line = line.strip()
+            if READY_MARK in line:
+                ready.set()
 
     @property
     def pid(self) -> int | None:
@@ -154,6 +161,16 @@ class MultiProcessRunner(Runner[Any]):
             worker.start()
         self._monitor = threading.Thread(target=self._watch_workers, daemon=True)
         self._monitor.start()
+        self._wait_until_ready(timeout=60.0)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        """Return once every worker follows its leaders (or has died: ``check()``
+        reports that), so that the system is running when ``start()`` returns."""
+        deadline = time.monotonic() + timeout
+        for worker in self.workers.values():
+            while not worker.ready.wait(0.05):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    break
 
     def _watch_workers(self) -> None:
         backoffs = {name: Backoff(first=0.5, ceiling=30.0) for name in self.workers}

@@ -181,9 +181,10 @@ class EdgeProcessor:
                     inclusive_of_start=False,
                 )
                 wanted = self.follower.filter_received_notifications(page)
-                processed += self._process(wanted, should_stop)
-                if len(page) < self.batch_size:
-                    return processed  # the end of the log, as it was
+                done = self._process(wanted, should_stop)
+                processed += done
+                if done < len(wanted) or len(page) < self.batch_size:
+                    return processed  # stopping, or the end of the log as it was
                 self.position = max(self.position, page[-1].id)
             return processed
         except BaseException:
@@ -196,8 +197,8 @@ class EdgeProcessor:
         if self.transaction is not None and notifications:
             try:
                 self._process_in_one_transaction(notifications)
-            except Exception:  # noqa: S110 (rolled back; one by one says why)
-                pass
+            except Exception:
+                pass  # rolled back: one event at a time below names what failed
             else:
                 self.position = notifications[-1].id
                 return len(notifications)
@@ -210,7 +211,9 @@ class EdgeProcessor:
             processed += 1
         return processed
 
-    def _process_in_one_transaction(self, notifications: Sequence[Notification]) -> None:
+    def _process_in_one_transaction(
+        self, notifications: Sequence[Notification]
+    ) -> None:
         assert self.transaction is not None
         jobs = self.follower.convert_notifications(self.leader_name, notifications)
         last = len(jobs) - 1

@@ -38,6 +38,9 @@ from .config import (
 from .coordination import holding_locks, open_doorbell, parent_is_gone
 from .processing import EdgeProcessor, EventProcessingFailed, process_with_retries
 
+#: What a worker says once it is following its leaders (the supervisor waits for it).
+READY_MARK = ": following "
+
 EXIT_CONFIGURATION = 2
 EXIT_PROCESSING_FAILED = 3
 
@@ -104,7 +107,7 @@ def run_worker(
         try:
             # LISTEN before the first pull, so no commit falls between the two.
             with open_doorbell(database, channels) as doorbell:
-                say(f"{label}: following {', '.join(sorted(leaders))}")
+                say(f"{label}{READY_MARK}{', '.join(sorted(leaders))}")
                 while not stopping():
                     for edge in edges:
                         process_with_retries(

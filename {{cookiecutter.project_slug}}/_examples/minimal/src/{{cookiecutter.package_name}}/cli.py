@@ -23,6 +23,7 @@ from .runtime.commands import (
     chosen_runner,
     format_table,
     new_parser,
+    positive_int,
     run_command,
     say,
     seconds,
@@ -31,18 +32,6 @@ from .runtime.commands import (
 from .services.tasks import Tasks
 from .settings import DEFAULTS
 from .system import system
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        msg = f"{text!r} is not a whole number"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 1:
-        msg = f"{text!r} must be at least 1"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -122,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser(
         "demo", parents=[common], help="add tasks and show how each is triaged"
     )
-    demo.add_argument("--tasks", type=count, default=6, metavar="N")
+    demo.add_argument("--tasks", type=positive_int, default=6, metavar="N")
     demo.add_argument("--timeout", type=seconds, default=120.0, metavar="SECONDS")
     handlers["demo"] = run_demo
 

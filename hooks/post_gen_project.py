@@ -55,11 +55,14 @@ def choose_example(project: Path, example: str, package: str) -> None:
 
 def next_steps(answers: dict[str, Any]) -> str:
     slug = answers["project_slug"]
+    embedded = ""
+    if answers["default_database"] == "postgresql":  # not running yet, perhaps
+        embedded = f" --database sqlite:///var/{answers['package_name']}.sqlite3"
     lines = [
         f"Created {slug}. Next:",
         f"  cd {slug}",
         "  python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'",
-        f"  .venv/bin/{slug} demo      # run the system",
+        f"  .venv/bin/{slug} demo{embedded}      # run the system",
         "  .venv/bin/pytest           # run its tests",
     ]
     if answers["example"] == "order-saga":

@@ -42,6 +42,13 @@ PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # PEP 508 distribution names; a console script is named after the slug too.
 PROJECT_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# PEP 440 (public versions), as pip will check it at install time.
+VERSION = re.compile(
+    r"^([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"
+    r"((a|b|rc)(0|[1-9][0-9]*))?(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?$"
+)
+# Answers that are one line of text in the package metadata.
+ONE_LINE_FIELDS = ("project_name", "description", "author_name")
 MAX_PACKAGE_NAME = 30
 
 
@@ -84,8 +91,12 @@ def problems(answers: dict[str, Any]) -> list[str]:
     if not EMAIL.match(str(answers.get("author_email", ""))):
         bad("author_email", "must be an e-mail address like name@example.com")
 
-    if not str(answers.get("version", "")).strip():
-        bad("version", "must not be blank (e.g. 0.1.0)")
+    if not VERSION.match(str(answers.get("version", ""))):
+        bad("version", "must be a PEP 440 version such as 0.1.0, 1.0b1 or 2.0.post1")
+
+    for field in ONE_LINE_FIELDS:
+        if any(ord(char) < 0x20 for char in str(answers.get(field, ""))):
+            bad(field, "must be one line, without control characters")
     return found
 
 

@@ -4,8 +4,5 @@
 # is set (.ci/run sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || { echo "error: Python 3.11 or newer is needed as python3" >&2; exit 2; }
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+source scripts/template-venv.sh
 exec .venv/bin/python -m pytest "$@"

@@ -69,7 +69,9 @@ def test_shared_case(case: dict[str, Any], tmp_path: Path) -> None:
         ({"package_name": "a" * 31}, "package_name", "at most 30"),
         ({"project_slug": "-shop"}, "project_slug", "distribution name"),
         ({"author_email": "a@b"}, "author_email", "e-mail address"),
-        ({"version": " "}, "version", "must not be blank"),
+        ({"version": " "}, "version", "PEP 440"),
+        ({"version": "latest"}, "version", "PEP 440"),
+        ({"author_name": "Ada\nLovelace"}, "author_name", "one line"),
     ],
 )
 def test_a_bad_answer_is_named_with_its_rule_in_one_line(

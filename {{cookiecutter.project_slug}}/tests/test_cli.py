@@ -50,6 +50,11 @@ def test_place_order_alone_prints_an_id_that_show_order_finds(tmp_path: Path) ->
             "cannot reach database",
         ),
         (["place-order", "--quantity", "0"], "must be at least 1"),
+        (
+            ["place-order", "--item", "", "--database", "sqlite:///{tmp}/p.sqlite3"],
+            "item must not be blank",
+        ),
+        (["status", "--database", "sqlite:///{tmp}/not-a-database"], "cannot reach"),
         (["show-order", "not-an-id"], "is not an order id"),
         (
             ["worker", "Nobody", "--database", "sqlite:///{tmp}/w.sqlite3"],
@@ -61,6 +66,7 @@ def test_place_order_alone_prints_an_id_that_show_order_finds(tmp_path: Path) ->
 def test_bad_input_gets_one_line_and_exit_code_2(
     args: list[str], message: str, tmp_path: Path
 ) -> None:
+    (tmp_path / "not-a-database").write_text("just text")
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     result = run_to_end(*args, cwd=tmp_path)
     assert result.returncode == 2

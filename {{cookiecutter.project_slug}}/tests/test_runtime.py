@@ -152,6 +152,26 @@ def test_a_second_instance_of_a_follower_is_refused_with_one_line(
         assert first.wait(timeout=30) == 0
 
 
+def test_a_second_supervisor_on_the_same_database_is_refused_with_one_line(
+    shared_database: Database,
+) -> None:
+    first = run_script("run", "--runner", "multiprocess", database=shared_database)
+    try:
+        assert first.stderr is not None
+        said = ""
+        while "running with runner multiprocess" not in said:
+            said = first.stderr.readline()
+            assert said, "the first supervisor ended before it was running"
+        second = run_script("run", "--runner", "multiprocess", database=shared_database)
+        code, _, err = finish(second)
+        assert code == 2
+        assert "is already being processed by another process" in err
+        assert len(err.strip().splitlines()) == 1, err
+    finally:
+        first.terminate()
+        assert finish(first)[0] == 0
+
+
 def test_workers_exit_when_the_supervisor_is_killed(shared_database: Database) -> None:
     supervisor = run_script("run", "--runner", "multiprocess", database=shared_database)
     expected = len(system.followers)

@@ -194,9 +194,10 @@ class SagaWatcher:
             for notification in notifications:
                 order_id = UUID(str(notification.originator_id))
                 self.finished.setdefault(order_id, seen)
+            if notifications:
+                self.position = notifications[-1].id
             if len(notifications) < self.page:
                 return
-            self.position = notifications[-1].id
 
     def wait_for(
         self, order_ids: Sequence[UUID], deadline: float, check: Callable[[], None]
@@ -417,12 +418,20 @@ def measure_in_new_process(plan: Plan) -> Row:
         )
         child.start()
         sending.close()
+        # The measurement gives up on its sagas at the timeout; starting and
+        # stopping the runner come on top.
+        patience = plan.timeout + 60
+        outcome: Row | str = f"no result within {patience:g}s"
         try:
-            outcome: Row | str = receiving.recv()
+            if receiving.poll(patience):
+                outcome = receiving.recv()
         except EOFError:
-            outcome = f"the measuring process exited with code {child.exitcode}"
+            outcome = "the measuring process ended without a result"
+        except BaseException:
+            child.terminate()  # interrupted: its workers follow it (see worker.py)
+            raise
         finally:
-            child.join(timeout=plan.timeout + 30)
+            child.join(timeout=30)
             if child.is_alive():
                 child.kill()
                 child.join()
@@ -456,7 +465,6 @@ def fresh_database(given: Database) -> Iterator[Database]:
     """An empty database beside the given one, removed afterwards."""
     path = given.sqlite_path
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="bench-", dir=path.parent))
         try:
             yield parse_database_url(f"sqlite:///{folder / path.name}")
@@ -464,8 +472,13 @@ def fresh_database(given: Database) -> Iterator[Database]:
             shutil.rmtree(folder, ignore_errors=True)
         return
     name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(given.libpq_conninfo(), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(given.libpq_conninfo(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        msg = f"cannot create a database on {given.display()}: {first}"
+        raise ConfigurationError(msg) from None
     try:
         yield parse_database_url(given.url.rsplit("/", 1)[0] + "/" + name)
     finally:
@@ -483,7 +496,15 @@ def given_databases(urls: Sequence[str] | None) -> list[Database]:
         if database.is_memory:
             msg = "bench measures databases that processes share: not 'memory'"
             raise ConfigurationError(msg)
-        database.check_reachable()
+        path = database.sqlite_path
+        if path is None:
+            database.check_reachable()
+        else:  # measurements get files of their own: leave this one be
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                msg = f"cannot create the folder for SQLite file {path}: {error}"
+                raise ConfigurationError(msg) from None
         databases.append(database)
     return databases
 
@@ -539,12 +560,18 @@ def describe_machine() -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    runners = list(dict.fromkeys(args.runners or BENCH_RUNNERS))
+    # --runner and --database given before "bench" count too.
+    before = [name for name in [getattr(args, "runner", None)] if name]
+    runners = list(dict.fromkeys(args.runners or before or BENCH_RUNNERS))
     unknown = [name for name in runners if name not in BENCH_RUNNERS]
     if unknown:
         msg = f"unknown runner {unknown[0]!r}: choose from {', '.join(BENCH_RUNNERS)}"
         raise ConfigurationError(msg)
-    databases = given_databases(args.databases)
+    urls = [url for url in [getattr(args, "database", None)] if url]
+    databases = given_databases(args.databases or urls)
+    if args.json and not Path(args.json).absolute().parent.is_dir():
+        msg = f"cannot write {args.json}: its folder does not exist"
+        raise ConfigurationError(msg)
     say(
         f"bench: {args.orders} sagas at once and {args.latency_orders} one at a "
         f"time, per runner and database; {describe_machine()}"
@@ -575,17 +602,23 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Measure sagas and events per second, saga latency, peak memory and "
+        "processes of each runner on each database, beside eventsourcing's own "
+        "runners and the database's ceiling. Each measurement gets a fresh "
+        "database and a fresh Python process."
+    )
     parser.add_argument(
         "--orders",
         type=positive_int,
-        default=200,
+        default=150,
         metavar="N",
         help="sagas placed at once, for throughput (default %(default)s)",
     )
     parser.add_argument(
         "--latency-orders",
         type=positive_int,
-        default=50,
+        default=40,
         metavar="N",
         help="sagas placed one at a time, for latency (default %(default)s)",
     )

@@ -158,7 +158,10 @@ def format_orders(rows: Sequence[OrderDetails]) -> str:
 def place_order(args: argparse.Namespace) -> int:
     database = chosen_database(args, DEFAULTS)
     with open_for_commands(system, Orders, database) as orders:
-        order_id = orders.place_order(args.item, args.quantity, args.amount)
+        try:
+            order_id = orders.place_order(args.item, args.quantity, args.amount)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
     print(order_id)
     if database.is_memory:
         say("note: 'memory' keeps nothing after this command; use a database file")

@@ -88,7 +88,9 @@ class Database:
         engine = sqlalchemy.create_engine(self.url, connect_args=connect_args)
         try:
             with engine.connect() as connection:
-                connection.execute(sqlalchemy.text("SELECT 1"))
+                # On SQLite this reads the file's header: not a database fails here.
+                probe = "SELECT count(*) FROM sqlite_master" if path else "SELECT 1"
+                connection.execute(sqlalchemy.text(probe))
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).strip().splitlines()
             first = reason[0] if reason else type(error).__name__

@@ -23,7 +23,7 @@ from eventsourcing.system import Runner, System
 from .applications import create_tables, open_application
 from .config import DATABASE_URL_VARIABLE, ConfigurationError, Database
 from .processing import Backoff
-from .worker import READY_MARK
+from .worker import EXIT_CONFIGURATION, READY_MARK
 
 TApplication = TypeVar("TApplication", bound=Application[Any])
 
@@ -73,8 +73,10 @@ class WorkerProcess:
         if stream is None:
             return
         for line in stream:
-            sys.stderr.write(line)
-            sys.stderr.flush()
+            # A worker that cannot start says why; start() reports it once.
+            if ready.is_set() or not line.startswith("error:"):
+                sys.stderr.write(line)
+                sys.stderr.flush()
             if line.strip():
                 self.last_line = line.strip()
             if READY_MARK in line:
@@ -157,11 +159,27 @@ class MultiProcessRunner(Runner[Any]):
                 name,
             ]
             self.workers[name] = WorkerProcess(name, command, env)
+        try:
+            for worker in self.workers.values():
+                worker.start()
+            self._monitor = threading.Thread(target=self._watch_workers, daemon=True)
+            self._monitor.start()
+            self._wait_until_ready(timeout=60.0)
+            self._raise_if_a_worker_could_not_start()
+        except BaseException:
+            self.stop()  # also on Ctrl-C: no worker outlives a failed start
+            raise
+
+    def _raise_if_a_worker_could_not_start(self) -> None:
         for worker in self.workers.values():
-            worker.start()
-        self._monitor = threading.Thread(target=self._watch_workers, daemon=True)
-        self._monitor.start()
-        self._wait_until_ready(timeout=60.0)
+            code = worker.poll()
+            if code is None:
+                continue
+            worker.wait(1.0)
+            reason = worker.last_line.removeprefix("error: ")
+            if code == EXIT_CONFIGURATION:
+                raise ConfigurationError(reason)
+            raise WorkerFailed(describe_exit(worker.name, code, worker.last_line))
 
     def _wait_until_ready(self, timeout: float) -> None:
         """Return once every worker follows its leaders (or has died: ``check()``

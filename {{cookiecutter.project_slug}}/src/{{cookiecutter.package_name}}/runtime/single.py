@@ -8,17 +8,7 @@ from eventsourcing.system import Follower, RecordingEvent, SingleThreadedRunner,
 from .applications import create_tables
 from .config import Database
 from .coordination import holding_locks, open_doorbell
-from .processing import (
-    CONFLICT_ERRORS,
-    RETRYABLE_ERRORS,
-    Backoff,
-    EventProcessingFailed,
-    TransientFailure,
-    process_new_events,
-)
-
-#: How many times in a row a conflict may recur before it is taken for a bug.
-MAX_CONFLICTS = 10
+from .processing import process_new_events, process_with_retries
 
 
 class SingleProcessRunner(SingleThreadedRunner[Any]):
@@ -76,30 +66,16 @@ class SingleProcessRunner(SingleThreadedRunner[Any]):
             str(getattr(self.apps[name].recorder, "channel_name", ""))
             for name in self.system.leaders
         ]
-        backoff = Backoff()
-        conflicts = 0
         with open_doorbell(self.database, channels) as doorbell:
             while not should_stop():
-                try:
-                    self.catch_up()
-                except RETRYABLE_ERRORS as error:
-                    # Another process had the database busy, or got to an
-                    # aggregate first: the tracking position says where to resume.
-                    failure = error if isinstance(error, TransientFailure) else None
-                    cause = failure.cause if failure else error
-                    conflicts += isinstance(cause, CONFLICT_ERRORS)
-                    if failure and conflicts > MAX_CONFLICTS:
-                        raise EventProcessingFailed(
-                            follower=failure.follower,
-                            leader=failure.leader,
-                            notification_id=failure.notification_id,
-                            topic=failure.topic,
-                            cause=cause,
-                        ) from cause
-                    doorbell.wait(backoff.next_delay(), should_stop)
-                    continue
-                backoff.reset()
-                conflicts = 0
+                # Another process may have the database busy, or get to an
+                # aggregate first: retried, as in the workers, from the tracking
+                # position.
+                process_with_retries(
+                    lambda _: self.catch_up(),
+                    should_stop=should_stop,
+                    on_retry=lambda error, delay: None,
+                )
                 doorbell.wait(self.poll_interval, should_stop)
 
     def receive_recording_event(self, new_recording_event: RecordingEvent[Any]) -> None:
